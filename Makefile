@@ -1,0 +1,124 @@
+# Makefile -- the one entry point of lguest, the literate edition.
+#
+# The book is the source: lguest.nw plus the chapters it lists.  Everything
+# else here is made from it.  The rules below are deliberately plain; the
+# Preparation chapter of the book explains each of them.
+
+SHELL      := /bin/bash
+.DEFAULT_GOAL := all
+
+# The chapter order lives in lguest.nw itself (its "%%CHAPTERS:" line), so
+# that there is exactly one place that says which chapters make the book.
+CHAPTERS   := $(shell sed -n 's/^%%CHAPTERS://p' lguest.nw)
+NWFILES    := lguest.nw $(CHAPTERS)
+GEN        := generated
+CACHE      := $(CURDIR)/.cache
+LAB        := $(CACHE)/lab
+
+# KDIR points at a configured kernel tree (or Debian headers).  By default we
+# use the Debian i386 6.1 686 headers that "make lab-fetch" unpacks.  On a
+# real 32-bit machine: make KDIR=/lib/modules/$(uname -r)/build
+# Tangled files that take #line directives (so compiler errors point into the
+# chapters); shell scripts, makefiles and linker scripts must not get them.
+LINE_FILES := %.c %.h %.S
+
+.PHONY: all tangle weave deps module launcher guest programs lab-fetch \
+	lab-image run check check-static check-lab bench clean distclean sparse
+
+# ---------------------------------------------------------------------------
+# Tangling: every root chunk is a file name under one of the known trees.
+# Anything else that noroots reports is a mistake (a typo in a chunk name
+# makes a new, unused root) and stops the build.
+tangle: deps $(GEN)/.tangled
+$(GEN)/.tangled: $(NWFILES) Makefile
+	@mkdir -p $(GEN)
+	@set -e; err=$$(mktemp); trap 'rm -f $$err' EXIT; \
+	roots=$$(noroots $(NWFILES) | sed 's/^<<\(.*\)>>$$/\1/'); \
+	for r in $$roots; do \
+	  case "$$r" in \
+	    include/*|host/*|launcher/*|guest/*|lab/*|tests/*|bench/*) ;; \
+	    *) echo "tangle: unexpected root chunk <<$$r>> (a misspelt chunk name?)" >&2; exit 1;; \
+	  esac; \
+	  mkdir -p $(GEN)/$$(dirname $$r); \
+	  case "$$r" in \
+	    *.c|*.h|*.S) opt=-L;; \
+	    *) opt=;; \
+	  esac; \
+	  notangle -t8 $$opt -R"$$r" $(NWFILES) 2>$$err | cpif $(GEN)/$$r; \
+	  if [ -s $$err ]; then echo "tangle: problems in <<$$r>>:" >&2; cat $$err >&2; exit 1; fi; \
+	  case "$$r" in *.sh|*.t|lab/init*) chmod +x $(GEN)/$$r;; esac; \
+	done; \
+	echo "$$roots" > $@.roots; touch $@
+	@echo "tangle: $$(wc -l < $@.roots) files in $(GEN)/"
+
+# ---------------------------------------------------------------------------
+# Weaving: noweave writes LaTeX with chunk cross-references and an
+# identifier index; latexmk runs pdflatex until the references settle.
+weave: deps book/lguest.pdf
+book/lguest.pdf: $(NWFILES) $(wildcard figures/*.tex) $(wildcard book/style/*) Makefile
+	@mkdir -p book
+	noweave -delay -index -autodefs c $(NWFILES) > book/lguest.tex
+	cd book && TEXINPUTS=.:../figures:./style: latexmk -pdf -interaction=nonstopmode \
+	  -halt-on-error -silent lguest.tex >/dev/null || \
+	  { tail -n 40 lguest.log; exit 1; }
+	@if grep -E "(Reference|Citation).*undefined|There were undefined" book/lguest.log; then \
+	  echo "weave: undefined references in the book" >&2; exit 1; fi
+	@echo "weave: deps book/lguest.pdf ($$(pdfinfo book/lguest.pdf 2>/dev/null | sed -n 's/^Pages: *//p') pages)"
+
+# ---------------------------------------------------------------------------
+# Tools.  The build needs a few Debian packages; "make deps" says which are
+# missing and why, then installs them (this is the one rule that has to live
+# outside the book: without noweb there is no book to tangle).
+# Each line of the table: the check, the package, and why we need it.
+define DEPS_TABLE
+notangle         noweb             to tangle the code out of the chapters
+latexmk          latexmk           to typeset the book
+pdflatex         texlive-latex-extra  LaTeX and the packages the book uses
+sty:tikz.sty     texlive-pictures  the figures are drawn with TikZ
+sty:hyperref.sty texlive-latex-recommended  clickable chunk references
+qemu-system-i386 qemu-system-x86   the lab is a 32-bit PC emulated by QEMU
+sparse           sparse            the kernel module is checked with sparse
+m32              gcc-multilib      the Launcher, the Guest and the tests are 32-bit programs
+cpio             cpio              to pack the lab's initramfs
+xz               xz-utils          Debian's packages are xz-compressed
+prove            perl              prove runs the TAP tests
+pdftotext        poppler-utils     to check the text of the book's PDF
+endef
+export DEPS_TABLE
+
+deps:
+	@missing=; \
+	while read -r chk pkg why; do \
+	  case "$$chk" in \
+	    m32) echo 'int main(void){return 0;}' | gcc -m32 -x c -o /dev/null - >/dev/null 2>&1 ;; \
+	    sty:*) kpsewhich "$${chk#sty:}" >/dev/null 2>&1 ;; \
+	    *) command -v "$$chk" >/dev/null 2>&1 ;; \
+	  esac && continue; \
+	  case " $$missing " in *" $$pkg "*) continue;; esac; \
+	  echo "deps: need $$pkg: $$why"; missing="$$missing $$pkg"; \
+	done <<< "$$DEPS_TABLE"; \
+	[ -z "$$missing" ] && exit 0; \
+	sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	if [ -n "$$sudo" ] && ! command -v sudo >/dev/null; then \
+	  echo "deps: please run as root: apt-get install$$missing" >&2; exit 1; fi; \
+	echo "deps: installing$$missing with apt-get (this takes a few minutes once)"; \
+	$$sudo apt-get update -q >/dev/null 2>&1 || \
+	  echo "deps: apt-get update reported errors; going on with the indexes it has"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	  --no-install-recommends $$missing >/dev/null || \
+	  { echo "deps: 'apt-get install$$missing' failed" >&2; exit 1; }; \
+	echo "deps: installed$$missing"
+
+# ---------------------------------------------------------------------------
+# Everything else is built by the rules the Preparation chapter tangles into
+# generated/build.mk: tangle first, then hand over.
+BUILD_TARGETS := all module launcher guest programs lab-fetch lab-image \
+	run check check-lab check-static bench sparse
+$(BUILD_TARGETS): deps tangle
+	@$(MAKE) --no-print-directory -f $(GEN)/lab/build.mk TOP=$(CURDIR) $@
+
+clean:
+	rm -rf $(GEN) book/lguest.* book/*.aux book/*.log
+
+distclean: clean
+	rm -rf $(CACHE)
