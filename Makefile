@@ -29,7 +29,11 @@ LINE_FILES := %.c %.h %.S
 # Tangling: every root chunk is a file name under one of the known trees.
 # Anything else that noroots reports is a mistake (a typo in a chunk name
 # makes a new, unused root) and stops the build.
-tangle: deps $(GEN)/.tangled
+# A tangled file deleted by hand is made again: the stamp goes with it.
+tangle: deps
+	@for f in $$(cat $(GEN)/.tangled.roots 2>/dev/null); do \
+	  [ -e $(GEN)/$$f ] || { rm -f $(GEN)/.tangled; break; }; done
+	@$(MAKE) --no-print-directory $(GEN)/.tangled
 $(GEN)/.tangled: $(NWFILES) Makefile
 	@mkdir -p $(GEN)
 	@set -e; err=$$(mktemp); trap 'rm -f $$err' EXIT; \
@@ -54,16 +58,28 @@ $(GEN)/.tangled: $(NWFILES) Makefile
 # ---------------------------------------------------------------------------
 # Weaving: noweave writes LaTeX with chunk cross-references and an
 # identifier index; latexmk runs pdflatex until the references settle.
+NW_USCORE := \\makeatletter\\g@addto@macro\\setupmodname{\\catcode`\\_=12 }\\makeatother\\catcode`\\_=12
 weave: deps book/lguest.pdf
 book/lguest.pdf: $(NWFILES) $(wildcard figures/*.tex) $(wildcard book/style/*) Makefile
 	@mkdir -p book
-	noweave -delay -index -autodefs c $(NWFILES) > book/lguest.tex
+	@# Two repairs to noweave's LaTeX, made just before \begin{document}:
+	@# noweave -delay still emits its \nwixlogsorted lines ahead of
+	@# \documentclass, so they are moved after \begin{document}; and chunk
+	@# names are file names, some with underscores, which noweb.sty would
+	@# read as math subscripts, so "_" is made an ordinary character.  With
+	@# -delay noweave writes no \end{document} either; we add it.
+	noweave -delay -index -autodefs c $(NWFILES) | awk \
+	  '/^\\nwixlogsorted/ && !d { h = h $$0 "\n"; next } \
+	   /^\\begin\{document\}/ && !d { print "$(NW_USCORE)" } { print } \
+	   /^\\begin\{document\}/ && !d { printf "%s", h; d = 1 } \
+	   /^\\end\{document\}/ { e = 1 } END { if (!e) print "\\end{document}" }' \
+	  > book/lguest.tex
 	cd book && TEXINPUTS=.:../figures:./style: latexmk -pdf -interaction=nonstopmode \
 	  -halt-on-error -silent lguest.tex >/dev/null || \
 	  { tail -n 40 lguest.log; exit 1; }
 	@if grep -E "(Reference|Citation).*undefined|There were undefined" book/lguest.log; then \
 	  echo "weave: undefined references in the book" >&2; exit 1; fi
-	@echo "weave: deps book/lguest.pdf ($$(pdfinfo book/lguest.pdf 2>/dev/null | sed -n 's/^Pages: *//p') pages)"
+	@echo "weave: book/lguest.pdf ($$(pdfinfo book/lguest.pdf 2>/dev/null | sed -n 's/^Pages: *//p') pages)"
 
 # ---------------------------------------------------------------------------
 # Tools.  The build needs a few Debian packages; "make deps" says which are
@@ -76,6 +92,7 @@ latexmk          latexmk           to typeset the book
 pdflatex         texlive-latex-extra  LaTeX and the packages the book uses
 sty:tikz.sty     texlive-pictures  the figures are drawn with TikZ
 sty:hyperref.sty texlive-latex-recommended  clickable chunk references
+sty:lmodern.sty  lmodern           the Latin Modern fonts the book is set in
 qemu-system-i386 qemu-system-x86   the lab is a 32-bit PC emulated by QEMU
 sparse           sparse            the kernel module is checked with sparse
 m32              gcc-multilib      the Launcher, the Guest and the tests are 32-bit programs
