@@ -68,7 +68,7 @@ book/lguest.pdf: $(NWFILES) $(wildcard figures/*.tex) $(wildcard book/style/*) M
 	@# names are file names, some with underscores, which noweb.sty would
 	@# read as math subscripts, so "_" is made an ordinary character.  With
 	@# -delay noweave writes no \end{document} either; we add it.
-	noweave -delay -index -autodefs c $(NWFILES) | awk \
+	noweave -delay -autodefs c -filter book/style/fixdefs -index $(NWFILES) | awk \
 	  '/^\\nwixlogsorted/ && !d { h = h $$0 "\n"; next } \
 	   /^\\begin\{document\}/ && !d { print "$(NW_USCORE)" } { print } \
 	   /^\\begin\{document\}/ && !d { printf "%s", h; d = 1 } \
