@@ -23,7 +23,7 @@ LAB        := $(CACHE)/lab
 LINE_FILES := %.c %.h %.S
 
 .PHONY: all tangle weave deps module launcher guest programs lab-fetch \
-	lab-image run check check-static check-lab bench clean distclean sparse
+	lab-image run shell check check-static check-lab bench clean distclean sparse
 
 # ---------------------------------------------------------------------------
 # Tangling: every root chunk is a file name under one of the known trees.
@@ -51,6 +51,12 @@ $(GEN)/.tangled: $(NWFILES) Makefile
 	  notangle -t8 $$opt -R"$$r" $(NWFILES) 2>$$err | cpif $(GEN)/$$r; \
 	  if [ -s $$err ]; then echo "tangle: problems in <<$$r>>:" >&2; cat $$err >&2; exit 1; fi; \
 	  case "$$r" in *.sh|*.t|lab/init*) chmod +x $(GEN)/$$r;; esac; \
+	done; \
+	all=" $$(echo $$roots) "; \
+	for o in $$(cat $@.roots 2>/dev/null); do \
+	  case "$$all" in *" $$o "*) ;; \
+	    *) rm -f $(GEN)/$$o; echo "tangle: removed $(GEN)/$$o (no longer in the book)";; \
+	  esac; \
 	done; \
 	echo "$$roots" > $@.roots; touch $@
 	@echo "tangle: $$(wc -l < $@.roots) files in $(GEN)/"
@@ -130,7 +136,7 @@ deps:
 # Everything else is built by the rules the Preparation chapter tangles into
 # generated/build.mk: tangle first, then hand over.
 BUILD_TARGETS := all module launcher guest programs lab-fetch lab-image \
-	run check check-lab check-static bench sparse
+	run shell check check-lab check-static bench sparse
 $(BUILD_TARGETS): deps tangle
 	@$(MAKE) --no-print-directory -f $(GEN)/lab/build.mk TOP=$(CURDIR) $@
 
