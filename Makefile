@@ -105,6 +105,7 @@ m32              gcc-multilib      the Launcher, the Guest and the tests are 32-
 cpio             cpio              to pack the lab's initramfs
 xz               xz-utils          Debian's packages are xz-compressed
 prove            perl              prove runs the TAP tests
+pkill            procps            the lab's test harness stops a stuck QEMU
 pdftotext        poppler-utils     to check the text of the book's PDF
 endef
 export DEPS_TABLE
