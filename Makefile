@@ -2,7 +2,7 @@
 #
 # The book is the source: lguest.nw plus the chapters it lists.  Everything
 # else here is made from it.  The rules below are deliberately plain; the
-# Preparation chapter of the book explains each of them.
+# book's appendix on the lab's workbench (chapters/lab.nw) explains each of them.
 
 SHELL      := /bin/bash
 .DEFAULT_GOAL := all
