@@ -65,8 +65,8 @@ $(GEN)/.tangled: $(NWFILES) Makefile
 # Weaving: noweave writes LaTeX with chunk cross-references and an
 # identifier index; latexmk runs pdflatex until the references settle.
 NW_USCORE := \\makeatletter\\g@addto@macro\\setupmodname{\\catcode`\\_=12 }\\makeatother\\catcode`\\_=12
-weave: deps book/lguest.pdf book/chapters/.made
-book/lguest.pdf: $(NWFILES) $(wildcard figures/*.tex) $(wildcard book/style/*) Makefile
+weave: deps tangle book/lguest.pdf book/chapters/.made
+book/lguest.pdf: $(NWFILES) $(GEN)/.tangled $(wildcard figures/*.tex) $(wildcard book/style/*) Makefile
 	@mkdir -p book
 	@# Two repairs to noweave's LaTeX, made just before \begin{document}:
 	@# noweave -delay still emits its \nwixlogsorted lines ahead of
@@ -83,8 +83,15 @@ book/lguest.pdf: $(NWFILES) $(wildcard figures/*.tex) $(wildcard book/style/*) M
 	   /^\\begin\{document\}/ && !d { printf "%s", h; d = 1 } \
 	   /^\\end\{document\}/ { e = 1 } END { if (!e) print "\\end{document}" }' \
 	  | book/style/upquotes | book/style/splitbook book
+	@# version.tex: the version (git describe) for the title page, and the
+	@# number of non-blank lines of code in generated/, which the book prints
+	@# (tests/02-book-code.t checks the number and finds each line).
 	@v=$$(git describe --always --dirty 2>/dev/null || echo unknown); \
-	  printf '\\def\\lguestversion{%s}\n' "$$v" > book/version.tex.new; \
+	  n=$$(cd $(GEN) && for f in $$(cat .tangled.roots); do \
+	    case $$f in *.c|*.h|*.S) grep -v '^#line ' $$f;; *) cat $$f;; esac; \
+	  done | grep -c '[^[:space:]]'); \
+	  printf '\\def\\lguestversion{%s}\n\\def\\lguestcodelines{%s}\n' "$$v" "$$n" \
+	    > book/version.tex.new; \
 	  cmp -s book/version.tex.new book/version.tex || mv book/version.tex.new book/version.tex; \
 	  rm -f book/version.tex.new
 	cd book && TEXINPUTS=.:../figures:./style: latexmk -pdf -interaction=nonstopmode \
