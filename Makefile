@@ -65,27 +65,62 @@ $(GEN)/.tangled: $(NWFILES) Makefile
 # Weaving: noweave writes LaTeX with chunk cross-references and an
 # identifier index; latexmk runs pdflatex until the references settle.
 NW_USCORE := \\makeatletter\\g@addto@macro\\setupmodname{\\catcode`\\_=12 }\\makeatother\\catcode`\\_=12
-weave: deps book/lguest.pdf
-book/lguest.pdf: $(NWFILES) $(wildcard figures/*.tex) $(wildcard book/style/*) Makefile
+weave: deps tangle book/lguest.pdf book/chapters/.made
+book/lguest.pdf: $(NWFILES) $(GEN)/.tangled $(wildcard figures/*.tex) $(wildcard book/style/*) Makefile
 	@mkdir -p book
 	@# Two repairs to noweave's LaTeX, made just before \begin{document}:
 	@# noweave -delay still emits its \nwixlogsorted lines ahead of
 	@# \documentclass, so they are moved after \begin{document}; and chunk
 	@# names are file names, some with underscores, which noweb.sty would
 	@# read as math subscripts, so "_" is made an ordinary character.  With
-	@# -delay noweave writes no \end{document} either; we add it.
-	noweave -delay -autodefs c -filter book/style/fixdefs -index $(NWFILES) | awk \
+	@# -delay noweave writes no \end{document} either; we add it.  Then
+	@# upquotes keeps the quotes in [[quoted]] words straight, and
+	@# splitbook writes book/lguest.tex and one book/ch/NAME.tex a chapter.
+	set -o pipefail; noweave -delay -autodefs c -filter book/style/fixdefs \
+	  -filter book/style/filemarks -index $(NWFILES) | awk \
 	  '/^\\nwixlogsorted/ && !d { h = h $$0 "\n"; next } \
 	   /^\\begin\{document\}/ && !d { print "$(NW_USCORE)" } { print } \
 	   /^\\begin\{document\}/ && !d { printf "%s", h; d = 1 } \
 	   /^\\end\{document\}/ { e = 1 } END { if (!e) print "\\end{document}" }' \
-	  > book/lguest.tex
+	  | book/style/upquotes | book/style/splitbook book
+	@# version.tex: the version (git describe) for the title page, and the
+	@# number of non-blank lines of code in generated/, which the book prints
+	@# (tests/02-book-code.t checks the number and finds each line).
+	@v=$$(git describe --always --dirty 2>/dev/null || echo unknown); \
+	  n=$$(cd $(GEN) && for f in $$(cat .tangled.roots); do \
+	    case $$f in *.c|*.h|*.S) grep -v '^#line ' $$f;; *) cat $$f;; esac; \
+	  done | grep -c '[^[:space:]]'); \
+	  printf '\\def\\lguestversion{%s}\n\\def\\lguestcodelines{%s}\n' "$$v" "$$n" \
+	    > book/version.tex.new; \
+	  cmp -s book/version.tex.new book/version.tex || mv book/version.tex.new book/version.tex; \
+	  rm -f book/version.tex.new
 	cd book && TEXINPUTS=.:../figures:./style: latexmk -pdf -interaction=nonstopmode \
 	  -halt-on-error -silent lguest.tex >/dev/null || \
 	  { tail -n 40 lguest.log; exit 1; }
 	@if grep -E "(Reference|Citation).*undefined|There were undefined" book/lguest.log; then \
 	  echo "weave: undefined references in the book" >&2; exit 1; fi
 	@echo "weave: book/lguest.pdf ($$(pdfinfo book/lguest.pdf 2>/dev/null | sed -n 's/^Pages: *//p') pages)"
+
+# One PDF per chapter file, book/chapters/NAME.pdf, typeset from the same
+# LaTeX with \includeonly{ch/NAME}.  Each starts from copies of the whole
+# book's .aux files, so its references carry the book's numbers; two runs
+# settle its own PDF bookmarks.
+CHAPTER_NAMES := $(basename $(notdir $(CHAPTERS)))
+book/chapters/.made: book/lguest.pdf
+	@mkdir -p book/chapters/ch
+	@cd book && for n in $(CHAPTER_NAMES); do \
+	  cp ch/*.aux chapters/ch/ && cp lguest.aux chapters/$$n.aux || exit 1; \
+	  for run in 1 2; do \
+	    TEXINPUTS=.:../figures:./style: pdflatex -interaction=nonstopmode \
+	      -halt-on-error -output-directory=chapters -jobname=$$n \
+	      "\\def\\lguestonly{$$n}\\input{lguest.tex}" > /dev/null || \
+	      { tail -n 30 chapters/$$n.log; echo "weave: chapters/$$n.pdf failed" >&2; exit 1; }; \
+	  done; \
+	  if grep -E "(Reference|Citation).*undefined" chapters/$$n.log; then \
+	    echo "weave: undefined references in book/chapters/$$n.pdf" >&2; exit 1; fi; \
+	done
+	@touch $@
+	@echo "weave: book/chapters/*.pdf ($(words $(CHAPTER_NAMES)) chapters)"
 
 # ---------------------------------------------------------------------------
 # Tools.  The build needs a few Debian packages; "make deps" says which are
@@ -142,7 +177,7 @@ $(BUILD_TARGETS): deps tangle
 	@$(MAKE) --no-print-directory -f $(GEN)/lab/build.mk TOP=$(CURDIR) $@
 
 clean:
-	rm -rf $(GEN) book/lguest.* book/*.aux book/*.log
+	rm -rf $(GEN) book/lguest.* book/*.aux book/*.log book/ch book/chapters book/version.tex
 
 distclean: clean
 	rm -rf $(CACHE)
