@@ -65,6 +65,16 @@ $(GEN)/.tangled: $(NWFILES) Makefile
 # Weaving: noweave writes LaTeX with chunk cross-references and an
 # identifier index; latexmk runs pdflatex until the references settle.
 NW_USCORE := \\makeatletter\\g@addto@macro\\setupmodname{\\catcode`\\_=12 }\\makeatother\\catcode`\\_=12
+# "noweave -delay -index" spelled out as its stages, so that our filters can
+# stand on both sides of finduses (which marks every defined name it sees):
+# markup | autodefs.c | fixdefs | idscope defs | finduses | idscope uses |
+# noidx | idscope selfuse | totex.  book/style/fixdefs mends the definitions
+# noweb's C finder gets wrong; book/style/idscope gives every name its
+# program and drops links from comments and strings (see their headers).
+NWLIB     := /usr/lib/noweb
+NW_WEAVE   = $(NWLIB)/markup $(NWFILES) | $(NWLIB)/autodefs.c | book/style/fixdefs | \
+	book/style/idscope defs | $(NWLIB)/finduses | book/style/idscope uses | \
+	$(NWLIB)/noidx -delay | book/style/idscope selfuse | $(NWLIB)/totex -delay
 weave: deps book/lguest.pdf
 book/lguest.pdf: $(NWFILES) $(wildcard figures/*.tex) $(wildcard book/style/*) Makefile
 	@mkdir -p book
@@ -74,7 +84,9 @@ book/lguest.pdf: $(NWFILES) $(wildcard figures/*.tex) $(wildcard book/style/*) M
 	@# names are file names, some with underscores, which noweb.sty would
 	@# read as math subscripts, so "_" is made an ordinary character.  With
 	@# -delay noweave writes no \end{document} either; we add it.
-	noweave -delay -autodefs c -filter book/style/fixdefs -index $(NWFILES) | awk \
+	@# The pipeline is set -o pipefail (SHELL is bash) so a failing stage stops
+	@# the weave instead of leaving a half-written book.
+	set -o pipefail; $(NW_WEAVE) | awk \
 	  '/^\\nwixlogsorted/ && !d { h = h $$0 "\n"; next } \
 	   /^\\begin\{document\}/ && !d { print "$(NW_USCORE)" } { print } \
 	   /^\\begin\{document\}/ && !d { printf "%s", h; d = 1 } \
