@@ -65,6 +65,18 @@ $(GEN)/.tangled: $(NWFILES) Makefile
 # Weaving: noweave writes LaTeX with chunk cross-references and an
 # identifier index; latexmk runs pdflatex until the references settle.
 NW_USCORE := \\makeatletter\\g@addto@macro\\setupmodname{\\catcode`\\_=12 }\\makeatother\\catcode`\\_=12
+# "noweave -delay -index" spelled out as its stages, so that our filters can
+# stand on both sides of finduses (which marks every defined name it sees):
+# markup | filemarks | autodefs.c | fixdefs | idscope defs | finduses |
+# idscope uses | noidx | idscope selfuse | totex.  book/style/filemarks marks
+# where each chapter file begins; book/style/fixdefs mends the definitions
+# noweb's C finder gets wrong; book/style/idscope gives every name its
+# program and drops links from comments and strings (see their headers).
+NWLIB     := /usr/lib/noweb
+NW_WEAVE   = $(NWLIB)/markup $(NWFILES) | book/style/filemarks | \
+	$(NWLIB)/autodefs.c | book/style/fixdefs | \
+	book/style/idscope defs | $(NWLIB)/finduses | book/style/idscope uses | \
+	$(NWLIB)/noidx -delay | book/style/idscope selfuse | $(NWLIB)/totex -delay
 weave: deps tangle book/lguest.pdf book/chapters/.made
 book/lguest.pdf: $(NWFILES) $(GEN)/.tangled $(wildcard figures/*.tex) $(wildcard book/style/*) Makefile
 	@mkdir -p book
@@ -76,8 +88,9 @@ book/lguest.pdf: $(NWFILES) $(GEN)/.tangled $(wildcard figures/*.tex) $(wildcard
 	@# -delay noweave writes no \end{document} either; we add it.  Then
 	@# upquotes keeps the quotes in [[quoted]] words straight, and
 	@# splitbook writes book/lguest.tex and one book/ch/NAME.tex a chapter.
-	set -o pipefail; noweave -delay -autodefs c -filter book/style/fixdefs \
-	  -filter book/style/filemarks -index $(NWFILES) | awk \
+	@# The pipeline is set -o pipefail (SHELL is bash) so a failing stage
+	@# stops the weave instead of leaving a half-written book.
+	set -o pipefail; $(NW_WEAVE) | awk \
 	  '/^\\nwixlogsorted/ && !d { h = h $$0 "\n"; next } \
 	   /^\\begin\{document\}/ && !d { print "$(NW_USCORE)" } { print } \
 	   /^\\begin\{document\}/ && !d { printf "%s", h; d = 1 } \
