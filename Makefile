@@ -22,7 +22,7 @@ LAB        := $(CACHE)/lab
 # chapters); shell scripts, makefiles and linker scripts must not get them.
 LINE_FILES := %.c %.h %.S
 
-.PHONY: all tangle weave deps module launcher guest programs lab-fetch \
+.PHONY: all tangle weave html deps module launcher guest programs lab-fetch \
 	lab-image run shell check check-static check-lab bench clean distclean sparse
 
 # ---------------------------------------------------------------------------
@@ -88,6 +88,22 @@ book/lguest.pdf: $(NWFILES) $(wildcard figures/*.tex) $(wildcard book/style/*) M
 	@echo "weave: book/lguest.pdf ($$(pdfinfo book/lguest.pdf 2>/dev/null | sed -n 's/^Pages: *//p') pages)"
 
 # ---------------------------------------------------------------------------
+# The HTML edition: the same noweave pipeline, with the book's own back end
+# (lab/html.pl, from the Testing chapter) in place of noweb's LaTeX one.  It
+# takes the numbers of chapters, figures and chunks from book/lguest.aux, so
+# the book is woven first.  A failed run leaves no index.html behind, so that
+# the next "make html" tries again.
+html: deps tangle
+	@$(MAKE) --no-print-directory book/html/index.html
+book/html/index.html: $(NWFILES) $(wildcard figures/*.tex) book/lguest.pdf \
+		$(GEN)/lab/html.pl Makefile
+	@rm -rf book/html
+	@noweave -delay -autodefs c -filter book/style/fixdefs -index \
+	  -backend "perl $(GEN)/lab/html.pl book/html book/lguest.aux $(CURDIR)/figures" \
+	  $(NWFILES) || \
+	  { rm -f $@; echo "html: the HTML edition could not be written" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------
 # Tools.  The build needs a few Debian packages; "make deps" says which are
 # missing and why, then installs them (this is the one rule that has to live
 # outside the book: without noweb there is no book to tangle).
@@ -107,6 +123,10 @@ xz               xz-utils          Debian's packages are xz-compressed
 prove            perl              prove runs the TAP tests
 pkill            procps            the lab's test harness stops a stuck QEMU
 pdftotext        poppler-utils     to check the text of the book's PDF
+pandoc           pandoc            the HTML edition's prose is converted by pandoc
+pdftocairo       poppler-utils     the HTML edition's figures are turned into SVG
+sty:standalone.cls texlive-latex-extra  each figure of the HTML edition is typeset alone
+chromium         chromium          the HTML edition is checked in a real browser
 endef
 export DEPS_TABLE
 
@@ -142,7 +162,7 @@ $(BUILD_TARGETS): deps tangle
 	@$(MAKE) --no-print-directory -f $(GEN)/lab/build.mk TOP=$(CURDIR) $@
 
 clean:
-	rm -rf $(GEN) book/lguest.* book/*.aux book/*.log
+	rm -rf $(GEN) book/lguest.* book/*.aux book/*.log book/html
 
 distclean: clean
 	rm -rf $(CACHE)
