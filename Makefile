@@ -22,7 +22,7 @@ LAB        := $(CACHE)/lab
 # chapters); shell scripts, makefiles and linker scripts must not get them.
 LINE_FILES := %.c %.h %.S
 
-.PHONY: all tangle weave deps module launcher guest programs lab-fetch \
+.PHONY: all tangle weave html deps module launcher guest programs lab-fetch \
 	lab-image run shell check check-static check-lab bench clean distclean sparse
 
 # ---------------------------------------------------------------------------
@@ -73,10 +73,11 @@ NW_USCORE := \\makeatletter\\g@addto@macro\\setupmodname{\\catcode`\\_=12 }\\mak
 # noweb's C finder gets wrong; book/style/idscope gives every name its
 # program and drops links from comments and strings (see their headers).
 NWLIB     := /usr/lib/noweb
-NW_WEAVE   = $(NWLIB)/markup $(NWFILES) | book/style/filemarks | \
+NW_INDEXED = $(NWLIB)/markup $(NWFILES) | book/style/filemarks | \
 	$(NWLIB)/autodefs.c | book/style/fixdefs | \
 	book/style/idscope defs | $(NWLIB)/finduses | book/style/idscope uses | \
-	$(NWLIB)/noidx -delay | book/style/idscope selfuse | $(NWLIB)/totex -delay
+	$(NWLIB)/noidx -delay
+NW_WEAVE   = $(NW_INDEXED) | book/style/idscope selfuse | $(NWLIB)/totex -delay
 weave: deps tangle book/lguest.pdf book/chapters/.made
 book/lguest.pdf: $(NWFILES) $(GEN)/.tangled $(wildcard figures/*.tex) $(wildcard book/style/*) Makefile
 	@mkdir -p book
@@ -136,6 +137,23 @@ book/chapters/.made: book/lguest.pdf
 	@echo "weave: book/chapters/*.pdf ($(words $(CHAPTER_NAMES)) chapters)"
 
 # ---------------------------------------------------------------------------
+# The HTML edition: the same noweave pipeline, with the book's own back end
+# (lab/html.pl, from the Testing chapter) in place of noweb's LaTeX one.  It
+# takes the numbers of chapters, figures and chunks from book/lguest.aux, so
+# the book is woven first.  A failed run leaves no index.html behind, so that
+# the next "make html" tries again.
+html: deps tangle
+	@$(MAKE) --no-print-directory book/html/index.html
+book/html/index.html: $(NWFILES) $(wildcard figures/*.tex) $(wildcard book/style/*) \
+		book/lguest.pdf $(GEN)/lab/html.pl Makefile
+	@rm -rf book/html
+	@# The same stages as the weave's, up to the index; html.pl is the back
+	@# end in place of totex (idscope selfuse writes LaTeX, so it is left out).
+	@set -o pipefail; $(NW_INDEXED) | \
+	  perl $(GEN)/lab/html.pl book/html book/lguest.aux $(CURDIR)/figures || \
+	  { rm -f $@; echo "html: the HTML edition could not be written" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------
 # Tools.  The build needs a few Debian packages; "make deps" says which are
 # missing and why, then installs them (this is the one rule that has to live
 # outside the book: without noweb there is no book to tangle).
@@ -155,6 +173,10 @@ xz               xz-utils          Debian's packages are xz-compressed
 prove            perl              prove runs the TAP tests
 pkill            procps            the lab's test harness stops a stuck QEMU
 pdftotext        poppler-utils     to check the text of the book's PDF
+pandoc           pandoc            the HTML edition's prose is converted by pandoc
+pdftocairo       poppler-utils     the HTML edition's figures are turned into SVG
+sty:standalone.cls texlive-latex-extra  each figure of the HTML edition is typeset alone
+chromium         chromium          the HTML edition is checked in a real browser
 endef
 export DEPS_TABLE
 
@@ -190,7 +212,8 @@ $(BUILD_TARGETS): deps tangle
 	@$(MAKE) --no-print-directory -f $(GEN)/lab/build.mk TOP=$(CURDIR) $@
 
 clean:
-	rm -rf $(GEN) book/lguest.* book/*.aux book/*.log book/ch book/chapters book/version.tex
+	rm -rf $(GEN) book/lguest.* book/*.aux book/*.log book/ch book/chapters \
+	  book/version.tex book/html
 
 distclean: clean
 	rm -rf $(CACHE)
