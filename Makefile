@@ -99,7 +99,7 @@ book/lguest.pdf: $(NWFILES) $(GEN)/.tangled $(wildcard figures/*.tex) $(wildcard
 	  | book/style/upquotes | book/style/splitbook book
 	@# version.tex: the version (git describe) for the title page, and the
 	@# number of non-blank lines of code in generated/, which the book prints
-	@# (tests/02-book-code.t checks the number and finds each line).
+	@# (tests/03-book-code.t checks the number and finds each line).
 	@v=$$(git describe --always --dirty 2>/dev/null || echo unknown); \
 	  n=$$(cd $(GEN) && for f in $$(cat .tangled.roots); do \
 	    case $$f in *.c|*.h|*.S) grep -v '^#line ' $$f;; *) cat $$f;; esac; \
