@@ -172,6 +172,7 @@ cpio             cpio              to pack the lab's initramfs
 xz               xz-utils          Debian's packages are xz-compressed
 prove            perl              prove runs the TAP tests
 pkill            procps            the lab's test harness stops a stuck QEMU
+gdb              gdb               the NMI sweep stops the lab's CPUs at each Switcher instruction
 pdftotext        poppler-utils     to check the text of the book's PDF
 pandoc           pandoc            the HTML edition's prose is converted by pandoc
 pdftocairo       poppler-utils     the HTML edition's figures are turned into SVG
