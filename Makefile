@@ -26,9 +26,25 @@ LINE_FILES := %.c %.h %.S
 	lab-image run shell check check-static check-lab bench clean distclean sparse
 
 # ---------------------------------------------------------------------------
+# The course kit (the appendix "For instructors", chapters/course.nw): list
+# the exercises, write a student's tree, grade a tree, grade a class.
+COURSE := $(GEN)/lab/course
+.PHONY: exercises assignment grade grade-all
+exercises: deps tangle
+	@perl $(COURSE)/exercises.pl
+assignment: deps tangle
+	@perl $(COURSE)/assignment.pl "$(CHAPTER)"
+grade: deps tangle
+	@perl $(COURSE)/grade.pl
+grade-all: deps tangle
+	@perl $(COURSE)/grade-all.pl "$(STUDENTS)" $(if $(CSV),> "$(CSV)")
+
+# ---------------------------------------------------------------------------
 # Tangling: every root chunk is a file name under one of the known trees.
 # Anything else that noroots reports is a mistake (a typo in a chunk name
 # makes a new, unused root) and stops the build.
+# The one exception: the exercises' stubs (chapters/course.nw), roots named
+# "stub for EXERCISE: CHUNK", which only a student's tree uses.
 # A tangled file deleted by hand is made again: the stamp goes with it.
 tangle: deps
 	@for f in $$(cat $(GEN)/.tangled.roots 2>/dev/null); do \
@@ -37,7 +53,7 @@ tangle: deps
 $(GEN)/.tangled: $(NWFILES) Makefile
 	@mkdir -p $(GEN)
 	@set -e; err=$$(mktemp); trap 'rm -f $$err' EXIT; \
-	roots=$$(noroots $(NWFILES) | sed 's/^<<\(.*\)>>$$/\1/'); \
+	roots=$$(noroots $(NWFILES) | sed 's/^<<\(.*\)>>$$/\1/; /^stub for /d'); \
 	for r in $$roots; do \
 	  case "$$r" in \
 	    include/*|host/*|launcher/*|guest/*|lab/*|tests/*|bench/*) ;; \
