@@ -37,7 +37,7 @@ assignment: deps tangle
 grade: deps tangle
 	@perl $(COURSE)/grade.pl
 grade-all: deps tangle
-	@perl $(COURSE)/grade-all.pl "$(STUDENTS)" $(if $(CSV),> "$(CSV)")
+	@perl $(COURSE)/grade-all.pl "$(STUDENTS)" "$(CHAPTER)" $(if $(CSV),> "$(CSV)")
 
 # ---------------------------------------------------------------------------
 # Tangling: every root chunk is a file name under one of the known trees.
@@ -49,7 +49,7 @@ grade-all: deps tangle
 tangle: deps
 	@for f in $$(cat $(GEN)/.tangled.roots 2>/dev/null); do \
 	  [ -e $(GEN)/$$f ] || { rm -f $(GEN)/.tangled; break; }; done
-	@$(MAKE) --no-print-directory $(GEN)/.tangled
+	@$(MAKE) -s --no-print-directory $(GEN)/.tangled
 $(GEN)/.tangled: $(NWFILES) Makefile
 	@mkdir -p $(GEN)
 	@set -e; err=$$(mktemp); trap 'rm -f $$err' EXIT; \
